@@ -148,7 +148,9 @@ def run_series(name: str, workdir: Path) -> dict:
             "test": n_test, "MASE": mase, "vs_snaive": _ratio(mase["lstm"], mase["seasonal_naive"]),
             "vs_ets": _ratio(mase["lstm"], mase["ets"]),
             "chosen": {k: v["value"] for k, v in record["auto"].items() if k != "measured"},
-            "combination": record.get("combination"), "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
+            "combination": record.get("combination"), "combine_why": record["auto"].get("combine", {}).get("why"),
+            "pooled": record["auto"].get("combine", {}).get("pooled"),
+            "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1),
             "chosen_line": chosen_line, "doctor": (doctor.stdout + doctor.stderr).strip()}
 
 

@@ -173,9 +173,12 @@ def test_choose_combination_weighs_validation_by_its_independent_windows(val_fra
     lowest = min(scores.values())
     even = min(scores[f"0.5 network + 0.5 {k}"] for k in ("ets", "seasonal_naive"))
     label = "network" if combination is None else _label(*record["picked"][::-1])
-    alone = min(scores[k] for k in ("ets", "seasonal_naive"))
-    if alone * (1 + record["tolerance"]) < scores["network"]:        # a baseline clearly better: capped share
-        assert scores[label] == min(v for k, v in scores.items() if k in ("ets", "seasonal_naive") or "0.25 n" in k)
+    clear = lambda s, tol: min(s[k] for k in ("ets", "seasonal_naive")) * (1 + tol) < s["network"]
+    pooled = record.get("pooled")         # the validation windows and the horizons before them: the clear margin
+    if clear(scores, record["tolerance"]) or (pooled and clear(pooled["validation_mase"], pooled["tolerance"])):
+        by = pooled["validation_mase"] if pooled else scores        # a baseline clearly better: capped share
+        assert by[label] == min(v for k, v in by.items() if k in ("ets", "seasonal_naive") or "0.25 n" in k)
+        windows = pooled["independent_windows"] if pooled else windows
     else:
         assert scores[label] == (even if lowest * (1 + record["tolerance"]) >= even else lowest)
     if combination is not None:                                      # the pick, shrunk toward the even ETS blend
@@ -574,3 +577,66 @@ def test_a_blend_without_a_season_needs_two_values_whichever_its_baseline(baseli
                           combination_={"baseline": baseline, "weight": 0.5, "shares": shares_})
     name = {"ets": "ETS", "seasonal_naive": "seasonal naive"}[baseline]
     assert baseline_history(est) == (2, f"two values for the {name} baseline it blends with")
+
+
+def test_the_horizons_of_origins_pooled_leave_the_network_its_lookback_and_ets_two_seasons():
+    assert combine.POOL_HORIZONS == 3
+    assert combine.pool_horizons(101, 24, 6, 12) == 3            # room for many: capped at POOL_HORIZONS
+    assert combine.pool_horizons(35, 24, 6, 12) == 2             # 36 points: 24 for the earliest, 2 horizons
+    assert combine.pool_horizons(30, 12, 6, 12) == 1             # two seasons of 12 before the earliest
+    assert combine.pool_horizons(25, 24, 6, 1) == 0              # no horizon between lookback and the first origin
+
+
+def _stub_by_origin(y, error_before: float, error_val: float, seed=0):
+    """:func:`_stub` whose network errs by ``error_before`` on windows before the first validation origin
+    and by ``error_val`` on the validation windows."""
+    est, panel, val = _stub(y, network_error=0.0, seed=seed)
+    truth, rng, cfg = est._forecast_windows, np.random.default_rng(seed), est.config_
+    first = int(val[0].min())
+
+    def forecast_windows(arrays, rows, series, emb):
+        noise = np.where((rows.numpy() < first)[:, None, None], error_before, error_val)
+        return truth(arrays, rows, series, emb) + noise * rng.standard_normal((len(rows), cfg.horizon, 1))
+
+    est._forecast_windows = forecast_windows
+    return est, panel, val
+
+
+def test_a_network_tied_on_validation_but_losing_clearly_before_it_keeps_at_most_the_cap(monkeypatch):
+    # issue 19: heartrate's validation part showed the baseline 4.7 % ahead, under the tolerance (here the network
+    # is ahead on validation); the horizons of origins before it tell more, and there the baseline wins clearly
+    y = _seasonal()
+    est, panel, val = _stub_by_origin(y, error_before=6.0, error_val=0.2)
+    combination, record = choose_combination(est, panel, {}, val)
+    pooled = record["pooled"]
+    assert pooled["horizons_before"] == 3 and pooled["origins"] == len(val[0]) + 3 * 6
+    assert np.isclose(pooled["tolerance"], TOLERANCE * 3 / pooled["independent_windows"], atol=1e-4)
+    scores, ps = record["validation_mase"], pooled["validation_mase"]
+    clear = lambda s, tol: min(s[k] for k in ("ets", "seasonal_naive")) * (1 + tol) < s["network"]
+    assert not clear(scores, record["tolerance"]) and clear(ps, pooled["tolerance"])
+    kind, w = record["picked"]
+    assert w <= combine.MARGIN_CAP and ps[_label(w, kind)] == min(v for k, v in ps.items() if "0.5" not in k
+                                                                  and "0.75" not in k and k != "network")
+    assert combination["weight"] < 0.5 and "origins before them" in record["why"]
+    # session 58's rule (no earlier origins) kept half of this network: the even blend
+    monkeypatch.setattr(combine, "POOL_HORIZONS", 0)
+    est, panel, val = _stub_by_origin(y, error_before=6.0, error_val=0.2)
+    combination, record = choose_combination(est, panel, {}, val)
+    assert "pooled" not in record and record["picked"][1] == 0.5
+
+
+def test_the_earlier_origins_leave_a_choice_no_baseline_wins_clearly_and_a_clear_loss_capped(monkeypatch):
+    # a network exact before validation and losing clearly on it: capped as before (the earlier windows are
+    # mostly its training targets); one tied on validation and exact before it: the even blend, as before
+    y = _seasonal()
+    for before, on_val in ((0.0, 6.0), (0.0, 0.2)):
+        monkeypatch.setattr(combine, "POOL_HORIZONS", 3)
+        est, panel, val = _stub_by_origin(y, error_before=before, error_val=on_val)
+        pooled_choice, record = choose_combination(est, panel, {}, val)
+        assert record["pooled"]["horizons_before"] == 3
+        monkeypatch.setattr(combine, "POOL_HORIZONS", 0)
+        est, panel, val = _stub_by_origin(y, error_before=before, error_val=on_val)
+        alone_choice, old = choose_combination(est, panel, {}, val)
+        assert record["picked"][1] == old["picked"][1] and old["picked"][1] == (0.0 if on_val > 1 else 0.5)
+        assert pooled_choice["weight"] <= alone_choice["weight"]
+

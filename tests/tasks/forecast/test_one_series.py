@@ -758,8 +758,12 @@ def test_a_fit_forecasts_its_validation_windows_once_for_the_doctor_and_the_blen
         return forecast(self, arrays, rows, *args, **kw)
     monkeypatch.setattr(Forecaster, "_forecast_windows", counted)
     est, _ = _fit(horizon=3, combine="ets", doctor=True)
-    assert made == [est.data_summary_["split"]["train"] - est.config_.lookback,      # validation, once
-                    est.data_summary_["split"]["train"] + est.data_summary_["split"]["val"] - est.config_.lookback]
+    first = est.data_summary_["split"]["train"] - est.config_.lookback               # the first validation window
+    k = est.auto_["combine"]["pooled"]["horizons_before"]      # the clear margin's earlier origins (session 59)
+    assert k >= 1 and made == [first,                                                 # validation, once
+                               first - k * est.config_.horizon,                       # the windows before it, once
+                               est.data_summary_["split"]["train"] + est.data_summary_["split"]["val"]
+                               - est.config_.lookback]
     doctor = est.result_.doctor["evidence"]["baselines"]
     assert doctor["metric"] == "MASE" and est.auto_["combine"]["validation_mase"]["network"] == float(
         f"{doctor['model']:.4g}")

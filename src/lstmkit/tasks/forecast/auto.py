@@ -37,7 +37,8 @@ The rules (tuned on validation cuts of the benchmark suite, ``benchmarks/forecas
   windows; the even blend unless another candidate scores lower by a tolerance that grows as the
   validation part's independent windows shrink, recorded as ``tolerance`` and
   ``independent_windows``; a blend so picked is then shrunk toward the even ETS blend by the same
-  evidence, recorded as ``shares``; where a baseline alone beats the network alone by that tolerance, the
+  evidence, recorded as ``shares``; where a baseline alone beats the network alone by that tolerance, on the
+  validation windows or pooled with up to 3 horizons of origins before them (recorded as ``pooled``), the
   network keeps at most 0.25); the network alone for probabilistic output or when the user
   sized the network (``hidden_size``, ``num_layers`` and ``ensemble`` all given);
 * ``val_frac`` / ``test_frac`` left unset (15 %) that leave one series' validation or test part
