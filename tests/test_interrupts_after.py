@@ -67,3 +67,73 @@ def test_an_ignored_ctrl_c_stays_ignored_in_the_block():
         signal.raise_signal(signal.SIGINT)
         ran = True
     assert ran and signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_nested_blocks_are_one_whatever_ends_the_inner_one():
+    """A Ctrl-C in an inner block acts as the outermost ends, also where the inner one ended by an error; the
+    depth counts the blocks and is 0 after them."""
+    ran = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_after():
+            with interrupts_after():
+                assert errors._HOLDING.depth == 2
+                signal.raise_signal(signal.SIGINT)
+            with pytest.raises(ValueError), interrupts_after():
+                raise ValueError("the inner call failed")
+            assert errors._HOLDING.depth == 1
+            ran.append("after the inner blocks")
+    assert ran and errors._HOLDING.depth == 0 and errors._HOLDING.held == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def _ctrl_c_at_instruction(k: int) -> list:
+    """A trace that raises KeyboardInterrupt at the ``k``-th bytecode instruction :func:`interrupts_after` runs
+    while Ctrl-C still has its own handler (a real one comes there: a handler runs as a call returns); once the
+    block has taken Ctrl-C, a real one is held, and none is raised. Returns ``[k]`` once it raised."""
+    code, raised, count = errors.interrupts_after.__wrapped__.__code__, [], [0]
+
+    def local(frame, event, arg):
+        if event == "opcode" and not raised and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            count[0] += 1
+            if count[0] == k:
+                raised.append(k)
+                raise KeyboardInterrupt
+        return local
+
+    def calls(frame, event, arg):
+        if frame.f_code is code:
+            frame.f_trace_opcodes = True
+            return local
+        return None
+    return raised, calls
+
+
+def test_a_ctrl_c_at_any_moment_of_a_block_s_start_leaves_later_blocks_holding():
+    """A Ctrl-C right after the block marked itself begun (before its ``try``) left the mark: every later block
+    took itself for a nested one and held nothing, a Ctrl-C inside a study's statement cut it again (in a
+    program that goes on after an interrupt: a notebook's next tune)."""
+    import sys
+    k, before = 0, sys.gettrace()
+    while True:
+        k += 1
+        raised, calls = _ctrl_c_at_instruction(k)
+        sys.settrace(calls)
+        try:
+            with interrupts_after():
+                sys.settrace(before)
+                body = True
+        except KeyboardInterrupt:
+            body = False
+        finally:
+            sys.settrace(before)
+        if not raised:
+            assert body         # the block began whole: no instruction left before it took Ctrl-C
+            break
+        assert not body and signal.getsignal(signal.SIGINT) is signal.default_int_handler, k
+        ran = []
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_after():
+                signal.raise_signal(signal.SIGINT)
+                ran.append(1)
+        assert ran, f"a Ctrl-C at instruction {k} of the block's start left later blocks holding nothing"
+    assert k > 3

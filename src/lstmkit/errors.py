@@ -506,15 +506,25 @@ def _send_once_out(thread: int, number: int) -> None:
     _thread.interrupt_main(number)
 
 
-_AFTER: list[int] = []          # depth of the main thread's :func:`interrupts_after` blocks
-_HELD: list[int] = []           # the signals that arrived in the outermost one
+class _Holding:
+    """The main thread's :func:`interrupts_after` blocks: how deep they are nested (0: in none) and the signals
+    that arrived in them. Set only from the main thread, the only one signals reach."""
+
+    __slots__ = ("depth", "held")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.held: list[int] = []
+
+
+_HOLDING = _Holding()
 
 
 def _hold(signum, frame) -> None:
-    if _HELD:                   # a second one: at once, as one pressed twice expects
-        _HELD.clear()
+    if _HOLDING.held:           # a second one: at once, as one pressed twice expects
+        _HOLDING.held.clear()
         raise KeyboardInterrupt
-    _HELD.append(signum)
+    _HOLDING.held.append(signum)
 
 
 @contextlib.contextmanager
@@ -525,19 +535,22 @@ def interrupts_after() -> Iterator[None]:
     'database is locked' after the 120 s busy timeout). A second one in the block acts at once. Only in the main
     thread (the only one signals reach) and where the signal has a handler or its default action (an ignored one
     stays ignored); nested blocks are one."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or _AFTER:
-        if main:
-            _AFTER.append(0)
+    state = _HOLDING
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if state.depth:
+        state.depth += 1
         try:
             yield
         finally:
-            if main:
-                _AFTER.pop()
+            state.depth -= 1
         return
     taken: dict[int, Any] = {}
-    _AFTER.append(0)
     try:
+        # the depth set inside the try: a signal right after it (its handler runs as a call returns) left it set,
+        # and every later block took itself for a nested one, holding nothing
+        state.depth = 1
         # a signal may come while the handlers change (signal.signal runs a pending one's handler first): the
         # handlers taken so far are put back whatever it raises, where one stayed _hold, holding Ctrl-C for ever
         for number in (signal.SIGINT, *_stop_signals()):
@@ -546,9 +559,9 @@ def interrupts_after() -> Iterator[None]:
                 signal.signal(number, _hold)
         yield
     finally:
-        _AFTER.clear()
+        state.depth = 0
         cut = _put_back(taken)
-        held, _HELD[:] = list(_HELD), []
+        held, state.held = state.held, []
         if cut is not None:     # a signal while they were put back, under its own handler: it has acted
             raise cut
         for number in held:     # as it would have acted: the handler now in place (a KeyboardInterrupt, a stop)
