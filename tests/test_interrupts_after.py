@@ -6,6 +6,7 @@ the block took SIGTERM raised there, and Ctrl-C stayed held for ever (the block'
 a Ctrl-C as it was put back raised there, and SIGTERM stayed held for ever.
 """
 import signal
+import time
 
 import pytest
 
@@ -137,3 +138,33 @@ def test_a_ctrl_c_at_any_moment_of_a_block_s_start_leaves_later_blocks_holding()
                 ran.append(1)
         assert ran, f"a Ctrl-C at instruction {k} of the block's start left later blocks holding nothing"
     assert k > 3
+
+
+def test_a_ctrl_c_held_shorter_than_the_delay_or_cut_by_a_second_one_says_nothing(monkeypatch, capsys):
+    """The line is for a hold the user waits on: a call that ends within the delay, or one a second Ctrl-C cut,
+    says nothing after it (a line printed after the interrupt, or after the next command's output); a block
+    without a line to say says none however long it holds."""
+    monkeypatch.setattr(errors, "_SAY_AFTER", 0.5)
+    for second in (False, True):
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_after(say="finishing"):
+                signal.raise_signal(signal.SIGINT)
+                if second:
+                    signal.raise_signal(signal.SIGINT)
+        time.sleep(0.8)
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_after():
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.8)
+    assert capsys.readouterr().err == ""
+    said = ""
+    with pytest.raises(KeyboardInterrupt):          # a hold longer than the delay: the outermost block's line, once
+        with interrupts_after(say="finishing"), interrupts_after(say="inner"):
+            signal.raise_signal(signal.SIGINT)
+            until = time.monotonic() + 30
+            while not said and time.monotonic() < until:
+                time.sleep(0.05)
+                said += capsys.readouterr().err
+            time.sleep(0.6)
+    assert said + capsys.readouterr().err == "finishing\n"
+
