@@ -168,3 +168,79 @@ def test_a_ctrl_c_held_shorter_than_the_delay_or_cut_by_a_second_one_says_nothin
             time.sleep(0.6)
     assert said + capsys.readouterr().err == "finishing\n"
 
+
+# Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT), which errors._stop_signals names beside SIGTERM
+# where the signal module has it: SIGUSR2 stands in for it (no Windows here), and its absence is this system's own
+
+@pytest.fixture
+def ctrl_break(monkeypatch):
+    """``signal.SIGBREAK``, SIGUSR2 standing in, with its default action; the handler it had comes back after."""
+    monkeypatch.setattr(signal, "SIGBREAK", signal.SIGUSR2, raising=False)
+    before = signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+    yield signal.SIGUSR2
+    signal.signal(signal.SIGUSR2, before)
+
+
+def test_ctrl_break_is_a_stop_signal_where_windows_has_it(ctrl_break, monkeypatch):
+    assert errors._stop_signals() == [signal.SIGTERM, ctrl_break]
+    monkeypatch.delattr(signal, "SIGBREAK")
+    assert errors._stop_signals() == [signal.SIGTERM]
+
+
+def test_a_block_holds_ctrl_break_as_it_holds_sigterm(ctrl_break):
+    """Under the command's handlers (:func:`terminate_as_interrupt`: Ctrl-Break is Ctrl-C), a Ctrl-Break in a
+    storage call waits for its end, then acts; every handler is the one before the block again."""
+    ran = []
+    with terminate_as_interrupt():
+        before = [signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, ctrl_break)]
+        with pytest.raises(KeyboardInterrupt):
+            with interrupts_after():
+                assert signal.getsignal(ctrl_break) is errors._hold
+                signal.raise_signal(ctrl_break)
+                ran.append("the call's end")
+        assert ran and [signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM, ctrl_break)] == before
+    assert signal.getsignal(ctrl_break) is signal.SIG_DFL
+
+
+def test_without_sigbreak_a_block_takes_ctrl_c_and_sigterm_only(monkeypatch):
+    """Where the signal module has no SIGBREAK (every system but Windows) no other signal is touched."""
+    monkeypatch.delattr(signal, "SIGBREAK", raising=False)
+    usr2 = signal.getsignal(signal.SIGUSR2)
+    with interrupts_after():
+        assert signal.getsignal(signal.SIGINT) is errors._hold and signal.getsignal(signal.SIGUSR2) is usr2
+
+
+def test_a_dropped_interrupt_is_sent_again_as_ctrl_break_where_only_it_has_a_handler(ctrl_break, capsys):
+    """A background job on Windows ignores Ctrl-C; a service manager stops it with CTRL_BREAK_EVENT: where the
+    KeyboardInterrupt Ctrl-Break raised was dropped (inside a weakref callback), Ctrl-Break is sent again."""
+    import weakref
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN), signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with terminate_as_interrupt():
+            assert callable(signal.getsignal(ctrl_break)) and not callable(signal.getsignal(signal.SIGTERM))
+
+            class Thing:
+                pass
+            thing = Thing()
+            ref = weakref.ref(thing, lambda ref: signal.raise_signal(ctrl_break))
+            with pytest.raises(KeyboardInterrupt):
+                del thing
+                until = time.monotonic() + 5
+                while time.monotonic() < until:
+                    time.sleep(0.001)
+    finally:
+        signal.signal(signal.SIGINT, old[0])
+        signal.signal(signal.SIGTERM, old[1])
+    assert ref() is None and "Exception ignored" not in capsys.readouterr().err
+
+
+def test_an_interrupt_being_reported_gives_ctrl_break_its_default_back(ctrl_break, monkeypatch):
+    """Once the command reports an interrupt, a second Ctrl-Break ends it at once as a second Ctrl-C does."""
+    monkeypatch.setattr(errors, "_COMMAND", [True])
+    term = signal.getsignal(signal.SIGTERM)
+    signal.signal(ctrl_break, signal.default_int_handler)
+    try:
+        errors.interrupts_end_the_process()
+        assert [signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM, ctrl_break)] == [signal.SIG_DFL] * 3
+    finally:
+        signal.signal(signal.SIGTERM, term)
