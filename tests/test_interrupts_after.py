@@ -87,26 +87,38 @@ def test_nested_blocks_are_one_whatever_ends_the_inner_one():
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def _ctrl_c_at_instruction(k: int) -> list:
-    """A trace that raises KeyboardInterrupt at the ``k``-th bytecode instruction :func:`interrupts_after` runs
-    while Ctrl-C still has its own handler (a real one comes there: a handler runs as a call returns); once the
-    block has taken Ctrl-C, a real one is held, and none is raised. Returns ``[k]`` once it raised."""
-    code, raised, count = errors.interrupts_after.__wrapped__.__code__, [], [0]
+def _at_instruction(k: int, codes, when, act):
+    """A trace that runs ``act(frame)`` once, at the ``k``-th bytecode instruction of the frames of ``codes`` that
+    ``when()`` accepts (where a real signal's handler would run: Python runs them between instructions). Returns
+    the instructions it acted at (``[k]`` once it did) and the trace for ``sys.settrace``."""
+    count, acted = [0], []
 
     def local(frame, event, arg):
-        if event == "opcode" and not raised and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if event == "opcode" and not acted and when():
             count[0] += 1
             if count[0] == k:
-                raised.append(k)
-                raise KeyboardInterrupt
+                acted.append(k)
+                act(frame)
         return local
 
     def calls(frame, event, arg):
-        if frame.f_code is code:
+        if frame.f_code in codes:
             frame.f_trace_opcodes = True
             return local
         return None
-    return raised, calls
+    return acted, calls
+
+
+def _ctrl_c(frame):
+    raise KeyboardInterrupt
+
+
+def _ctrl_c_at_instruction(k: int) -> list:
+    """A KeyboardInterrupt at the ``k``-th instruction :func:`interrupts_after` runs while Ctrl-C still has its own
+    handler (a real one comes there: a handler runs as a call returns); once the block has taken Ctrl-C, a real
+    one is held, and none is raised."""
+    return _at_instruction(k, {errors.interrupts_after.__wrapped__.__code__},
+                           lambda: signal.getsignal(signal.SIGINT) is signal.default_int_handler, _ctrl_c)
 
 
 def test_a_ctrl_c_at_any_moment_of_a_block_s_start_leaves_later_blocks_holding():
@@ -138,6 +150,36 @@ def test_a_ctrl_c_at_any_moment_of_a_block_s_start_leaves_later_blocks_holding()
                 ran.append(1)
         assert ran, f"a Ctrl-C at instruction {k} of the block's start left later blocks holding nothing"
     assert k > 3
+
+
+def test_a_second_ctrl_c_as_a_block_ends_leaves_the_handlers_as_they_were():
+    """Ctrl-C pressed twice, the second as the call ended (the block setting its state back, or putting the
+    handlers back): the second raised there, before Ctrl-C's own handler was back, and Ctrl-C stayed at the
+    block's for ever (a program going on after it, a notebook, had to press Ctrl-C twice for each interrupt).
+    The second is sent at each instruction from the block's end on (its depth 0: no handler runs before it, as
+    Python runs them where a call returns or a loop jumps back), as the block's handler takes it."""
+    import sys
+    codes, before = {errors.interrupts_after.__wrapped__.__code__, errors._put_back.__code__}, sys.gettrace()
+    k = 0
+    while True:
+        k += 1
+        body = []
+        sent, calls = _at_instruction(
+            k, codes, lambda: body and errors._HOLDING.depth == 0 and signal.getsignal(signal.SIGINT) is errors._hold,
+            lambda frame: errors._hold(signal.SIGINT, frame))
+        sys.settrace(calls)
+        try:
+            with pytest.raises(KeyboardInterrupt):
+                with interrupts_after():
+                    signal.raise_signal(signal.SIGINT)          # the first: held
+                    body.append(1)
+        finally:
+            sys.settrace(before)
+        if not sent:
+            break
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, f"second Ctrl-C at instruction {k}"
+        assert (errors._HOLDING.depth, errors._HOLDING.held) == (0, []), k
+    assert k > 5
 
 
 def test_a_ctrl_c_held_shorter_than_the_delay_or_cut_by_a_second_one_says_nothing(monkeypatch, capsys):

@@ -526,12 +526,12 @@ _SAY_AFTER = 1.0                # seconds a held signal waits before the block's
 
 def _hold(signum, frame) -> None:
     state = _HOLDING
-    if state.held:              # a second one: at once, as one pressed twice expects
+    if state.held and state.depth:      # a second one while the block runs: at once, as one pressed twice expects
         state.held.clear()
         raise KeyboardInterrupt
-    state.held.append(signum)
-    state.hold += 1
-    if state.say:
+    state.held.append(signum)           # (one as the block ends, depth 0: after the handlers are back, as the first)
+    if len(state.held) == 1 and state.say:
+        state.hold += 1
         # a bare thread: threading's own locks may be held by the very line this handler interrupted
         try:
             _thread.start_new_thread(_say_later, (state.hold, state.say))
@@ -586,8 +586,10 @@ def interrupts_after(say: str | None = None) -> Iterator[None]:
                 signal.signal(number, _hold)
         yield
     finally:
-        state.hold += 1         # ended: a line still waiting says nothing
+        # the block ends: first its depth, so that a second signal from here on waits for the handlers to be back
+        # (raised here, it left Ctrl-C at _hold: held for ever, pressed twice to act), as a first one does
         state.depth = 0
+        state.hold += 1         # ended: a line still waiting says nothing
         cut = _put_back(taken)
         held, state.held = state.held, []
         if cut is not None:     # a signal while they were put back, under its own handler: it has acted
