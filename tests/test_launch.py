@@ -59,6 +59,18 @@ def test_sigterm_while_the_command_imports_is_one_line_and_exit_130(module):
     assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
 
 
+
+def test_ctrl_break_while_the_command_imports_is_one_line_and_exit_130_as_sigterm_is():
+    """Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT) while lstmkit.launch imported lstmkit.errors
+    ended the process at once (its default action), where SIGTERM was taken as Ctrl-C. SIGUSR2 stands in for it
+    (``signal.SIGBREAK`` set to it in the child)."""
+    child = _CHILD.replace("getpid(), signal.SIGINT", "getpid(), signal.SIGUSR2").replace(
+        "import os, runpy, signal, sys\n", "import os, runpy, signal, sys\nsignal.SIGBREAK = signal.SIGUSR2\n")
+    child = child.format(module="lstmkit.errors", in_exec=False, argv=["--help"])
+    assert "signal.SIGBREAK = signal.SIGUSR2" in child
+    proc = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stderr) == (130, "interrupted\n"), proc.stderr[-2000:]
+
 def test_an_interrupted_exit_ends_with_130_after_every_other_exit_hook(tmp_path):
     """The handler directly (the case it is for, Ctrl-C inside a dataclass's generated code, lands by
     chance only: CPython then ended the process by SIGINT, status -2, after ``sys.exit(130)``): once

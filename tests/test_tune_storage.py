@@ -1,11 +1,14 @@
 """lstmkit.tune_storage.HeartbeatStorage on a study in a temporary SQLite file: which running trials it
 names stale, and the worker each trial a worker asks for records (no training: trials made by hand)."""
+import io
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
+import time
 import warnings
 
 import optuna
@@ -13,7 +16,7 @@ import pytest
 
 from lstmkit.errors import terminate_as_interrupt
 from lstmkit.run_lock import this_process
-from lstmkit.tune_storage import WORKER, HeartbeatStorage
+from lstmkit.tune_storage import HOLDING_LINE, WORKER, HeartbeatStorage
 
 
 @pytest.fixture
@@ -221,3 +224,55 @@ def test_a_heartbeat_failed_by_the_database_itself_is_skipped_too(storage, monke
     monkeypatch.setattr(optuna.storages.RDBStorage, "record_heartbeat", broken)
     with pytest.raises(TypeError, match="a bug"):
         storage.record_heartbeat(trial._trial_id)
+
+
+class _Stderr(io.StringIO):
+    """Standard error that tells, as its first line is written (from any thread)."""
+
+    def __init__(self):
+        super().__init__()
+        self.said = threading.Event()
+
+    def write(self, text):
+        written = super().write(text)
+        if "\n" in text:
+            self.said.set()
+        return written
+
+
+@pytest.mark.filterwarnings("ignore:Heartbeat of storage")
+def test_a_ctrl_c_a_locked_study_holds_is_answered_with_one_line_at_once(tmp_path, monkeypatch, ctrl_c_handled):
+    """A Ctrl-C in a storage call waits for the call's end, on a study another worker holds locked up to SQLite's
+    busy timeout (120 s), and nothing was said: the user pressed Ctrl-C and saw nothing happen. About a second
+    into the hold, while the call still waits, one line says what it finishes and that a second Ctrl-C stops at
+    once; the call then ends (its write made) and the Ctrl-C acts."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        storage = HeartbeatStorage(url, engine_kwargs={"connect_args": {"timeout": 60}}, heartbeat_interval=60,
+                                   grace_period=120)
+    trial = optuna.create_study(storage=storage, study_name="s").ask()
+    holder = sqlite3.connect(tmp_path / "study.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")               # another worker writing: reads go on, writes wait
+    stderr = _Stderr()
+    monkeypatch.setattr(sys, "stderr", stderr)
+
+    def release_once_said():
+        stderr.said.wait(timeout=60)
+        holder.execute("ROLLBACK")
+    releaser = threading.Thread(target=release_once_said)
+    releaser.start()
+    sent = _signalling_in_the_first_select(storage.engine, signal.SIGINT)
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            storage.set_trial_user_attr(trial._trial_id, "held", True)     # reads the trial, then waits to write
+    finally:
+        stderr.said.set()
+        releaser.join()
+    waited = time.monotonic() - started
+    assert sent and stderr.getvalue() == HOLDING_LINE + "\n"
+    assert 0.9 < waited < 60 and "press Ctrl-C again to stop at once" in HOLDING_LINE
+    assert storage.get_trial(trial._trial_id).user_attrs == {"held": True}
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+

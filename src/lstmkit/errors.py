@@ -506,38 +506,78 @@ def _send_once_out(thread: int, number: int) -> None:
     _thread.interrupt_main(number)
 
 
-_AFTER: list[int] = []          # depth of the main thread's :func:`interrupts_after` blocks
-_HELD: list[int] = []           # the signals that arrived in the outermost one
+class _Holding:
+    """The main thread's :func:`interrupts_after` blocks: how deep they are nested (0: in none), the signals that
+    arrived in them, and which hold :func:`_say_later` is waiting on (``hold``, counted up as each hold starts and
+    ends: a waiter of an ended hold says nothing). Set only from the main thread, the only one signals reach."""
+
+    __slots__ = ("depth", "held", "hold", "say")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.held: list[int] = []
+        self.hold = 0
+        self.say: str | None = None
+
+
+_HOLDING = _Holding()
+_SAY_AFTER = 1.0                # seconds a held signal waits before the block's line says why nothing happened
 
 
 def _hold(signum, frame) -> None:
-    if _HELD:                   # a second one: at once, as one pressed twice expects
-        _HELD.clear()
+    state = _HOLDING
+    if state.held and state.depth:      # a second one while the block runs: at once, as one pressed twice expects
+        state.held.clear()
         raise KeyboardInterrupt
-    _HELD.append(signum)
+    state.held.append(signum)           # (one as the block ends, depth 0: after the handlers are back, as the first)
+    if len(state.held) == 1 and state.say:
+        state.hold += 1
+        # a bare thread: threading's own locks may be held by the very line this handler interrupted
+        try:
+            _thread.start_new_thread(_say_later, (state.hold, state.say))
+        except RuntimeError:    # no new thread (Python shutting down): the hold is as it was, silent
+            pass
+
+
+def _say_later(hold: int, line: str) -> None:
+    """``line`` on standard error once the hold ``hold`` has lasted :data:`_SAY_AFTER` seconds, if it still does
+    (the main thread is in a call that can wait long: a locked study waits up to SQLite's busy timeout, 120 s,
+    and the Ctrl-C it holds showed nothing)."""
+    time.sleep(_SAY_AFTER)
+    if _HOLDING.hold != hold:
+        return
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except (OSError, ValueError, AttributeError):       # a reader gone, a stream closed or None
+        pass
 
 
 @contextlib.contextmanager
-def interrupts_after() -> Iterator[None]:
+def interrupts_after(say: str | None = None) -> Iterator[None]:
     """In the block, Ctrl-C and SIGTERM (:func:`_stop_signals`) wait for its end, then act as they would have:
     around a call that must not be cut halfway (a study's database statement: cut inside a read, SQLite kept the
     closed connection's lock while the traceback lived, and every worker's next commit on the study failed
-    'database is locked' after the 120 s busy timeout). A second one in the block acts at once. Only in the main
+    'database is locked' after the 120 s busy timeout). A second one in the block acts at once. ``say``: a line
+    for standard error once a signal has waited :data:`_SAY_AFTER` seconds (what the block finishes, and that a
+    second Ctrl-C stops at once), so that a Ctrl-C held by a long call is not met with silence. Only in the main
     thread (the only one signals reach) and where the signal has a handler or its default action (an ignored one
-    stays ignored); nested blocks are one."""
-    main = threading.current_thread() is threading.main_thread()
-    if not main or _AFTER:
-        if main:
-            _AFTER.append(0)
+    stays ignored); nested blocks are one (the outermost's ``say``)."""
+    state = _HOLDING
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if state.depth:
+        state.depth += 1
         try:
             yield
         finally:
-            if main:
-                _AFTER.pop()
+            state.depth -= 1
         return
     taken: dict[int, Any] = {}
-    _AFTER.append(0)
     try:
+        # the depth set inside the try: a signal right after it (its handler runs as a call returns) left it set,
+        # and every later block took itself for a nested one, holding nothing
+        state.depth, state.say = 1, say
         # a signal may come while the handlers change (signal.signal runs a pending one's handler first): the
         # handlers taken so far are put back whatever it raises, where one stayed _hold, holding Ctrl-C for ever
         for number in (signal.SIGINT, *_stop_signals()):
@@ -546,9 +586,12 @@ def interrupts_after() -> Iterator[None]:
                 signal.signal(number, _hold)
         yield
     finally:
-        _AFTER.clear()
+        # the block ends: first its depth, so that a second signal from here on waits for the handlers to be back
+        # (raised here, it left Ctrl-C at _hold: held for ever, pressed twice to act), as a first one does
+        state.depth = 0
+        state.hold += 1         # ended: a line still waiting says nothing
         cut = _put_back(taken)
-        held, _HELD[:] = list(_HELD), []
+        held, state.held = state.held, []
         if cut is not None:     # a signal while they were put back, under its own handler: it has acted
             raise cut
         for number in held:     # as it would have acted: the handler now in place (a KeyboardInterrupt, a stop)

@@ -37,24 +37,31 @@ def _stop_while_importing(signum, frame):
     raise KeyboardInterrupt
 
 
-def _take_sigterm() -> bool:
-    """SIGTERM as Ctrl-C while this module imports, where it has its default action (and this is the
-    main thread, the only one that may set a handler); whether it was taken."""
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        return False
-    try:
-        signal.signal(signal.SIGTERM, _stop_while_importing)
-    except ValueError:
-        return False
-    return True
+def _take_stop_signals() -> list:
+    """SIGTERM, and Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT), as Ctrl-C while this module
+    imports, each where it has its default action (and this is the main thread, the only one that may set a
+    handler); those taken. (Named here, not by ``lstmkit.errors._stop_signals``: importing that is what this
+    guards.)"""
+    taken = []
+    for name in ("SIGTERM", "SIGBREAK"):
+        number = getattr(signal, name, None)
+        if number is None or signal.getsignal(number) is not signal.SIG_DFL:
+            continue
+        try:
+            signal.signal(number, _stop_while_importing)
+        except ValueError:
+            break
+        taken.append(number)
+    return taken
 
 
 # lstmkit.errors' own imports (typing, contextvars, pathlib: tens of milliseconds) came before any guard:
-# Ctrl-C there printed Python's traceback of them (status -2), SIGTERM ended the process silently (-15)
-_TERM_TAKEN = False
+# Ctrl-C there printed Python's traceback of them (status -2), SIGTERM ended the process silently (-15), and so
+# did Ctrl-Break on Windows
+_TAKEN: list = []
 try:
     import signal           # enum, under it: a Ctrl-C lands here too
-    _TERM_TAKEN = _take_sigterm()
+    _TAKEN = _take_stop_signals()
     from lstmkit.errors import interrupts_end_the_process, terminate_as_interrupt, the_command_runs
 except KeyboardInterrupt:
     try:
@@ -63,8 +70,8 @@ except KeyboardInterrupt:
         pass
     os._exit(130)
 finally:
-    if _TERM_TAKEN:       # back to the default: terminate_as_interrupt takes only a signal left at it
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    for _number in _TAKEN:  # back to the default: terminate_as_interrupt takes only a signal left at it
+        signal.signal(_number, signal.SIG_DFL)
 
 __all__ = ["main", "INTERNAL_ERROR"]
 

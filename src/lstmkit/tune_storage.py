@@ -33,7 +33,9 @@ storage is skipped, not a traceback from its thread: the next one, an interval l
 That hook closed one way in: the same lock came back (session 57's CI) from a Ctrl-C landing between a
 statement and the fetch of its rows, where no statement error is raised for the hook to see. So a Ctrl-C or
 SIGTERM no longer lands inside a storage call at all: each of the storage's calls (:func:`_whole`) runs whole,
-and the interrupt acts as it ends (:func:`lstmkit.errors.interrupts_after`; a second Ctrl-C acts at once).
+and the interrupt acts as it ends (:func:`lstmkit.errors.interrupts_after`; a second Ctrl-C acts at once). A call
+that holds one for over a second (a locked study waits up to SQLite's 120 s busy timeout) says so on standard error
+(:data:`HOLDING_LINE`), where the Ctrl-C was met with silence.
 """
 from __future__ import annotations
 
@@ -53,9 +55,11 @@ from optuna.trial import FrozenTrial, TrialState
 from lstmkit.errors import interrupts_after
 from lstmkit.run_lock import process_ended, this_process
 
-__all__ = ["HeartbeatStorage", "WORKER"]
+__all__ = ["HeartbeatStorage", "WORKER", "HOLDING_LINE"]
 
 WORKER = "lstmkit_worker"       # a trial's system attribute: {"pid": ..., "host": ...} of the worker running it
+# standard error's line once a storage call has held a Ctrl-C or SIGTERM for a second
+HOLDING_LINE = "finishing the study storage write before stopping — press Ctrl-C again to stop at once"
 
 _log = logging.getLogger(__name__)
 
@@ -147,7 +151,7 @@ def _whole(method: Callable[..., Any]) -> Callable[..., Any]:
     """``method`` with Ctrl-C and SIGTERM acting as it ends, not inside it (:func:`lstmkit.errors.interrupts_after`)."""
     @functools.wraps(method)
     def whole(*args, **kwargs):
-        with interrupts_after():
+        with interrupts_after(say=HOLDING_LINE):
             return method(*args, **kwargs)
     return whole
 
