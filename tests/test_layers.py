@@ -8,8 +8,8 @@ it). The rules, with no exception list:
 (a) a module imports only its own layer and those below it (bottom to top):
     base (errors, config, cli_config, cli_train and table_out, runs, run_lock, run_reuse, run_resume, run_status,
     run_tie, run_engine, run_list and files, version, lazy, random_state, memory) -> blocks (nn, data) -> train ->
-    engines (inspect, deploy) -> tasks -> app (cli, compare, tune, loading, serve, __main__, the ``lstmkit`` package, and
-    the command modules ``inspect/cli.py``, ``deploy/cli.py`` that mount on the root app);
+    engines (inspect, deploy) -> tasks -> app (cli, compare, tune, loading, serve, __main__, the ``lstmkit`` package,
+    and the command modules ``inspect/cli.py``, ``deploy/cli.py`` that mount on the root app);
 (b) a task room (``tasks/<a>/``) imports no other room (``tasks/<b>/``); the task-neutral
     modules directly under ``tasks/`` (``_base.py``, ...) may be imported by every room and
     import no room themselves;
