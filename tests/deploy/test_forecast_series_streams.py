@@ -242,14 +242,15 @@ def test_the_websocket_streams_quantiles_and_named_series(quantile_run, panel_ru
     want_q = quantile_run.stream(engine="onnx").run(_obs(df))
     want_s = panel_run.stream(engine="onnx").run(_obs(df), id="s1")
     with running_server("--run", f"quant={quantile_run.run_dir_}", "--run", f"panel={panel_run.run_dir_}") as (_, port):
-        with ws_client.connect(f"ws://127.0.0.1:{port}/models/quant/stream", open_timeout=10) as ws:
+        # the timeouts guard against a hang (10 s ran out when a loaded machine ran the service's handshake late)
+        with ws_client.connect(f"ws://127.0.0.1:{port}/models/quant/stream", open_timeout=60) as ws:
             for k, o in enumerate(_obs(df)):
                 ws.send(json.dumps(o))
                 got = json.loads(ws.recv(timeout=30))
                 assert got["step"] == k + 1 and got["levels"] == [0.1, 0.5, 0.9], got
                 np.testing.assert_allclose(got["forecast"]["y"], want_q[k]["forecast"][:, 0], rtol=1e-6)
                 np.testing.assert_allclose(got["quantiles"]["0.9"]["y"], want_q[k]["quantiles"][:, 0, 2], rtol=1e-6)
-        with ws_client.connect(f"ws://127.0.0.1:{port}/models/panel/stream", open_timeout=10) as ws:
+        with ws_client.connect(f"ws://127.0.0.1:{port}/models/panel/stream", open_timeout=60) as ws:
             ws.send(json.dumps(_obs(df)[0]))                             # no series named
             assert "unknown series" in json.loads(ws.recv(timeout=30))["error"]
             for k, o in enumerate(_obs(df)):
