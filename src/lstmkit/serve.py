@@ -82,10 +82,12 @@ class Client:
             raise LstmkitError(f"cannot read {path} ({e.strerror or e})", "pass the path of a WAV file") from None
         return self._call("POST", _path(model, "/predict"), body, content_type)
 
-    def stream(self, model: str | None = None, open_timeout: float = 10.0) -> ClientStream:
-        """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``."""
+    def stream(self, model: str | None = None, open_timeout: float | None = None) -> ClientStream:
+        """A WebSocket stream to ``model`` (None: the only one served); use it in a ``with``. ``open_timeout``:
+        seconds the connection may take to open (None: the client's ``timeout``, as every request has)."""
         ws_url = "ws" + self.url[4:] + _path(model, "/stream")
-        return ClientStream(ws_url, self.timeout, _seconds(open_timeout, "open_timeout"), self._not_service())
+        wait = self.timeout if open_timeout is None else _seconds(open_timeout, "open_timeout")
+        return ClientStream(ws_url, self.timeout, wait, self._not_service())
 
     def _not_service(self) -> str:
         """The fix for a 404 the lstmkit service did not give (another server, or a reverse proxy's

@@ -412,3 +412,26 @@ def test_a_stream_answer_no_lstmkit_service_gives_is_one_error(odd_stream_server
         with pytest.raises(LstmkitError, match=said) as e:
             s.send(message)
         assert "lstmkit service" in e.value.hint
+
+
+@pytest.mark.parametrize("kwargs, waits", [({}, 30.0), ({"open_timeout": 4}, 4.0)])
+@pytest.mark.parametrize("client_timeout", [None, 90])
+def test_a_stream_opens_within_the_clients_timeout_unless_given_its_own(monkeypatch, kwargs, waits, client_timeout):
+    """A stream's connection may take the client's ``timeout`` to open, as every request may (it had a fixed 10 s,
+    so ``Client(url, timeout=120)`` on a busy service still gave up on a stream after 10 s); an ``open_timeout``
+    given is kept."""
+    import websockets.sync.client as ws_client
+
+    from lstmkit.serve import Client
+    seen = []
+
+    def connect(url, **kw):
+        seen.append((url, kw["open_timeout"]))
+        raise TimeoutError("timed out during opening handshake")
+
+    monkeypatch.setattr(ws_client, "connect", connect)
+    c = Client("http://127.0.0.1:9", **({} if client_timeout is None else {"timeout": client_timeout}))
+    with pytest.raises(LstmkitError):
+        c.stream(model="sales", **kwargs)
+    want = waits if kwargs or client_timeout is None else float(client_timeout)
+    assert seen == [("ws://127.0.0.1:9/models/sales/stream", want)]
