@@ -211,7 +211,7 @@ def test_a_ctrl_c_held_shorter_than_the_delay_or_cut_by_a_second_one_says_nothin
     assert said + capsys.readouterr().err == "finishing\n"
 
 
-# Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT), which errors._stop_signals names beside SIGTERM
+# Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT), which errors.stop_signals names beside SIGTERM
 # where the signal module has it: SIGUSR2 stands in for it (no Windows here), and its absence is this system's own
 
 @pytest.fixture
@@ -224,9 +224,9 @@ def ctrl_break(monkeypatch):
 
 
 def test_ctrl_break_is_a_stop_signal_where_windows_has_it(ctrl_break, monkeypatch):
-    assert errors._stop_signals() == [signal.SIGTERM, ctrl_break]
+    assert errors.stop_signals() == [signal.SIGTERM, ctrl_break]
     monkeypatch.delattr(signal, "SIGBREAK")
-    assert errors._stop_signals() == [signal.SIGTERM]
+    assert errors.stop_signals() == [signal.SIGTERM]
 
 
 def test_a_block_holds_ctrl_break_as_it_holds_sigterm(ctrl_break):

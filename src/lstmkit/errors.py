@@ -31,7 +31,7 @@ __all__ = ["LstmkitError", "BadValue", "ColumnNotFound", "NotThisTask", "Environ
            "optional_import", "TrainingInterrupted", "TrainingDiverged", "os_reason", "missing_path_fix",
            "caller_wording", "python_caller", "flag", "opt", "worded", "settings_file", "set_in_file", "in_file",
            "terminate_as_interrupt", "interrupts_after", "interrupts_not_lost", "interrupts_end_the_process",
-           "the_command_runs", "first_of", "percent", "warnings_caught"]
+           "stop_signals", "the_command_runs", "first_of", "percent", "warnings_caught"]
 
 
 # Who reads a hint: True, a Python caller (an estimator's method: ``lookback=24``); False, the command
@@ -430,7 +430,7 @@ class TrainingInterrupted(Exception):
 @contextlib.contextmanager
 def terminate_as_interrupt():
     """In the block, SIGTERM (``kill``, a batch scheduler's stop, ``docker stop``; and Windows'
-    SIGBREAK, :func:`_stop_signals`) is Ctrl-C: a KeyboardInterrupt, so a fit marks its run
+    SIGBREAK, :func:`stop_signals`) is Ctrl-C: a KeyboardInterrupt, so a fit marks its run
     interrupted and says how to resume it, and any other command undoes its half-made outputs and
     says ``interrupted`` (the default action ended Python at once: no message, a run still marked
     'training', an export's temporary folder left behind). Only where the signal has its default
@@ -444,7 +444,7 @@ def terminate_as_interrupt():
     def stop(signum, frame):
         raise KeyboardInterrupt
 
-    taken = {number: signal.signal(number, stop) for number in _stop_signals()
+    taken = {number: signal.signal(number, stop) for number in stop_signals()
              if signal.getsignal(number) is signal.SIG_DFL}
     try:
         with interrupts_not_lost():
@@ -483,7 +483,7 @@ def _deliver_again(unraisable) -> None:
     here, its handler ran at this hook's next line, and Python dropped it again ('Exception ignored in
     sys.unraisablehook'). Anything else goes to the hook before."""
     if unraisable.exc_type is not None and issubclass(unraisable.exc_type, KeyboardInterrupt):
-        for number in (signal.SIGINT, *_stop_signals()):
+        for number in (signal.SIGINT, *stop_signals()):
             if callable(signal.getsignal(number)):
                 try:
                     threading.Thread(target=_send_once_out, args=(threading.get_ident(), number), daemon=True,
@@ -554,7 +554,7 @@ def _say_later(hold: int, line: str) -> None:
 
 @contextlib.contextmanager
 def interrupts_after(say: str | None = None) -> Iterator[None]:
-    """In the block, Ctrl-C and SIGTERM (:func:`_stop_signals`) wait for its end, then act as they would have:
+    """In the block, Ctrl-C and SIGTERM (:func:`stop_signals`) wait for its end, then act as they would have:
     around a call that must not be cut halfway (a study's database statement: cut inside a read, SQLite kept the
     closed connection's lock while the traceback lived, and every worker's next commit on the study failed
     'database is locked' after the 120 s busy timeout). A second one in the block acts at once. ``say``: a line
@@ -580,7 +580,7 @@ def interrupts_after(say: str | None = None) -> Iterator[None]:
         state.depth, state.say = 1, say
         # a signal may come while the handlers change (signal.signal runs a pending one's handler first): the
         # handlers taken so far are put back whatever it raises, where one stayed _hold, holding Ctrl-C for ever
-        for number in (signal.SIGINT, *_stop_signals()):
+        for number in (signal.SIGINT, *stop_signals()):
             if (previous := signal.getsignal(number)) not in (signal.SIG_IGN, None):
                 taken[number] = previous
                 signal.signal(number, _hold)
@@ -611,7 +611,7 @@ def _put_back(taken: dict[int, Any]) -> BaseException | None:
     return cut
 
 
-def _stop_signals() -> list[int]:
+def stop_signals() -> list[int]:
     """The signals that ask a process to stop: SIGTERM, and on Windows SIGBREAK (Ctrl-Break, and what
     a supervisor sends a console program to stop it: ``CTRL_BREAK_EVENT``; ended there at once, a
     training was left without its interrupted mark)."""
@@ -635,5 +635,5 @@ def interrupts_end_the_process() -> None:
     and keeps its handlers (a notebook cell's interrupted ``lstmkit.cli.main([...])`` left SIGINT's
     default action: a second interrupt in that cell ended the kernel)."""
     if _COMMAND and threading.current_thread() is threading.main_thread():
-        for number in (signal.SIGINT, *_stop_signals()):
+        for number in (signal.SIGINT, *stop_signals()):
             signal.signal(number, signal.SIG_DFL)

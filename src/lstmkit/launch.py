@@ -40,7 +40,7 @@ def _stop_while_importing(signum, frame):
 def _take_stop_signals() -> list:
     """SIGTERM, and Windows' SIGBREAK (Ctrl-Break, a supervisor's CTRL_BREAK_EVENT), as Ctrl-C while this module
     imports, each where it has its default action (and this is the main thread, the only one that may set a
-    handler); those taken. (Named here, not by ``lstmkit.errors._stop_signals``: importing that is what this
+    handler); those taken. (Named here, not by ``lstmkit.errors.stop_signals``: importing that is what this
     guards.)"""
     taken = []
     for name in ("SIGTERM", "SIGBREAK"):

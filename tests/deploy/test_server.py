@@ -231,6 +231,16 @@ def test_sigterm_stops_cleanly(server):
     assert "Traceback" not in proc.stderr.read()
 
 
+
+def test_ctrl_break_stops_the_service_as_sigterm_does(abs_forecaster):
+    """Windows' SIGBREAK (a supervisor's CTRL_BREAK_EVENT; SIGUSR2 standing in, ``signal.SIGBREAK`` set to it in
+    the program) ended the service at once, requests in flight cut (exit -12 here): it shuts down as on SIGTERM,
+    exit 0, and the handler the program had is back afterwards."""
+    program = ("import signal, sys\nsignal.SIGBREAK = signal.SIGUSR2\nfrom lstmkit.deploy import serve\n"
+               "serve(sys.argv[1], port=0, engine='torch')\n"
+               "print('default' if signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL else 'kept', flush=True)\n")
+    assert _serve_in_a_program_then(program, abs_forecaster.run_dir_, signal.SIGUSR2) == "stopped\ndefault\n"
+
 def _serve_in_a_program_then(program: str, run, stop) -> str:
     """Run ``program`` (``sys.argv[1]``: ``run``), which serves; once it answers /health, send it ``stop``.
     It must end with 0, no traceback; returns what it wrote after the 'serving' line."""

@@ -98,7 +98,7 @@ from lstmkit.deploy.request_errors import (UNPARSED, UNREADABLE_BODY, BodyLimit,
                                            validation_detail, wrong_method)
 from lstmkit.deploy.reload import WATCH, ServedRun
 from lstmkit.deploy.served import F32_MAX, ServedModel, named_runs, request_message, request_schemas
-from lstmkit.errors import LstmkitError, MissingPackage, flag, opt, optional_import
+from lstmkit.errors import LstmkitError, MissingPackage, flag, opt, optional_import, stop_signals
 
 __all__ = ["create_app", "serve", "named_runs", "MAX_BODY", "MAX_STREAMS", "STREAM_IDLE", "MAX_INSTANCES"]
 
@@ -676,7 +676,10 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
         # exit 0. Set before the 'serving' line: a SIGTERM right after it (before uvicorn's handler) met
         # the command's, whose KeyboardInterrupt, raised in the collection below, was lost (the service
         # went on).
-        previous = signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+        # Windows' SIGBREAK (a supervisor's CTRL_BREAK_EVENT) asks the same (errors.stop_signals); it ended
+        # the service at once, in-flight requests cut.
+        previous = {sig: signal.signal(sig, lambda *_: setattr(server, "should_exit", True))
+                    for sig in stop_signals()}
     try:
         print(f"serving {what} on http://{host}:{bound} (docs: /docs); stop with Ctrl-C or SIGTERM", flush=True)
         # Everything loaded so far (torch, the models, the web stack) lives as long as the service:
@@ -693,7 +696,8 @@ def serve(runs, host: str = "127.0.0.1", port: int = 8000, engine: str = "auto",
             gc.unfreeze()                          # serve() called from Python: collect as before
     finally:
         if main:
-            signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+            for sig, before in previous.items():
+                signal.signal(sig, before if before is not None else signal.SIG_DFL)
     print("stopped", flush=True)
 
 
